@@ -1,0 +1,1 @@
+"""Shared inference pools. Knows nothing of WebSockets or sessions beyond an opaque session key."""
