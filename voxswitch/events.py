@@ -70,7 +70,8 @@ class SessionStarted:
 @dataclass(frozen=True, slots=True)
 class SessionEnded:
     session_id: str
-    outcome: str  # "normal" | "client_disconnect" | "idle_timeout" | "max_duration" | "drained" | "error" | "protocol_error"
+    # normal | client_disconnect | idle_timeout | max_duration | drained | error | protocol_error
+    outcome: str
     duration_s: float
 
 

@@ -1,0 +1,1 @@
+"""Per-session Pipecat pipelines built on the shared pools."""

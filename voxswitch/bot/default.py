@@ -1,0 +1,31 @@
+"""The default bot: VAD → Whisper → LLM → Piper, every piece new for the session."""
+
+from __future__ import annotations
+
+from pipecat.pipeline.pipeline import Pipeline
+from pipecat.processors.aggregators.llm_context import LLMContext
+from pipecat.processors.aggregators.llm_response_universal import (
+    LLMContextAggregatorPair,
+    LLMUserAggregatorParams,
+)
+
+from voxswitch.bot.context import SessionContext
+
+
+def create_bot(ctx: SessionContext) -> Pipeline:
+    context = LLMContext()
+    user_aggregator, assistant_aggregator = LLMContextAggregatorPair(
+        context,
+        user_params=LLMUserAggregatorParams(vad_analyzer=ctx.vad_analyzer()),
+    )
+    return Pipeline(
+        [
+            ctx.transport.input(),
+            ctx.stt(),
+            user_aggregator,
+            ctx.llm(),
+            ctx.tts(),
+            ctx.transport.output(),
+            assistant_aggregator,
+        ]
+    )

@@ -1,0 +1,109 @@
+"""``voxswitch serve | models | bench``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+
+from voxswitch.config import Settings, load_settings
+from voxswitch.errors import ConfigError, ModelError
+
+# Every flag maps onto a Settings field; flags left unset fall back to VOXSWITCH_* or defaults.
+_SERVE_FLAGS: tuple[tuple[str, type], ...] = (
+    ("host", str),
+    ("port", int),
+    ("max_sessions", int),
+    ("bot", str),
+    ("idle_timeout_s", float),
+    ("max_duration_s", float),
+    ("drain_timeout_s", float),
+    ("max_message_bytes", int),
+    ("vad_stop_secs", float),
+    ("cores", int),
+    ("stt_workers", int),
+    ("llm_instances", int),
+    ("tts_workers", int),
+    ("llm_base_url", str),
+    ("llm_model", str),
+    ("log_level", str),
+)
+
+
+def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
+    for name, kind in _SERVE_FLAGS:
+        field = Settings.model_fields[name]
+        parser.add_argument(
+            "--" + name.replace("_", "-"),
+            dest=name,
+            type=kind,
+            default=None,
+            help=f"{field.description or name} (env VOXSWITCH_{name.upper()})",
+        )
+
+
+def _settings_from(args: argparse.Namespace) -> Settings:
+    return load_settings(**{name: getattr(args, name, None) for name, _ in _SERVE_FLAGS})
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="voxswitch", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="load the models and serve /ws")
+    _add_settings_flags(serve)
+    models = sub.add_parser("models", help="load every model, run one inference each")
+    _add_settings_flags(models)
+    bench = sub.add_parser("bench", help="load test a Pipecat-protocol server")
+    try:
+        from voxswitch.bench.cli import add_bench_arguments
+    except ImportError:  # the bench is optional in a stripped-down deployment
+        add_bench_arguments = None
+    if add_bench_arguments is not None:
+        add_bench_arguments(bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    args = _build_parser().parse_args(argv)
+    try:
+        if args.command == "bench":
+            from voxswitch.bench.cli import run_bench
+
+            return run_bench(args)
+        settings = _settings_from(args)
+        logging.basicConfig(
+            level=settings.log_level.upper() if settings.log_level != "trace" else "DEBUG",
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+        _quiet_pipecat(settings.log_level)
+        if args.command == "models":
+            from voxswitch.inference.check import run_model_check
+
+            return run_model_check(settings)
+        from voxswitch.server.serve import serve
+
+        return asyncio.run(serve(settings))
+    except ConfigError as e:
+        print(f"voxswitch: {e}", file=sys.stderr)
+        return 2
+    except ModelError as e:
+        print(f"voxswitch: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _quiet_pipecat(level: str) -> None:
+    """Pipecat logs through loguru at DEBUG by default: per-session chatter at scale."""
+    from loguru import logger
+
+    logger.remove()
+    loguru_level = {"trace": "TRACE", "debug": "DEBUG"}.get(level, "WARNING")
+    logger.add(sys.stderr, level=loguru_level)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

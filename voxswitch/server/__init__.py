@@ -1,0 +1,1 @@
+"""The WebSocket edge: routes, session lifecycle, admission, metrics."""
