@@ -11,10 +11,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 
+import psutil
 from fastapi import FastAPI, WebSocket
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -107,6 +109,16 @@ def create_app(settings: Settings, pools: Pools, bot_factory: BotFactory) -> Fas
     @app.get("/api/sessions")
     async def sessions() -> dict[str, object]:
         return {"sessions": admission.listing(), "max_sessions": admission.max_sessions}
+
+    @app.get("/api/process")
+    async def process() -> dict[str, object]:
+        """Process-level figures for operators and leak checks."""
+        return {
+            "asyncio_tasks": len(asyncio.all_tasks()),
+            "threads": threading.active_count(),
+            "rss_bytes": psutil.Process().memory_info().rss,
+            "live_sessions": admission.live,
+        }
 
     @app.get("/metrics")
     async def prometheus() -> Response:
