@@ -73,3 +73,14 @@ class AdmissionRefused(SessionError):
     """The server will not take this session now (at capacity or draining)."""
 
     close_code = 1013
+
+
+class BenchError(VoxswitchError):
+    """A load-test step could not proceed: a call failed, or a server under test did not start.
+
+    ``kind`` is a short stable label the bench counts errors by (e.g. ``connect_timeout``).
+    """
+
+    def __init__(self, message: str, *, kind: str = "error"):
+        super().__init__(message)
+        self.kind = kind

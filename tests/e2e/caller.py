@@ -11,21 +11,9 @@ from dataclasses import dataclass, field
 import websockets
 from pipecat.frames.protobufs import frames_pb2
 
+from voxswitch.bench.protocol import encode_audio, encode_rtvi
+
 FRAME_SAMPLES = 320  # 20 ms at 16 kHz
-
-
-def audio_frame(pcm: bytes, sample_rate: int = 16000) -> bytes:
-    f = frames_pb2.Frame()
-    f.audio.audio = pcm
-    f.audio.sample_rate = sample_rate
-    f.audio.num_channels = 1
-    return f.SerializeToString()
-
-
-def rtvi_frame(message: dict) -> bytes:
-    f = frames_pb2.Frame()
-    f.message.data = json.dumps(message)
-    return f.SerializeToString()
 
 
 @dataclass
@@ -74,7 +62,7 @@ class Caller:
         await self._ws.send(data)
 
     async def send_rtvi(self, message: dict) -> None:
-        await self.send_raw(rtvi_frame(message))
+        await self.send_raw(encode_rtvi(message))
 
     async def stream(self, pcm: bytes, *, realtime: bool = True) -> None:
         """Send PCM16 16 kHz mono in 20 ms frames, at real-time pace."""
@@ -86,7 +74,7 @@ class Caller:
                 chunk = chunk + bytes(step - len(chunk))
             if self.closed.is_set():
                 return
-            await self.send_raw(audio_frame(chunk))
+            await self.send_raw(encode_audio(chunk))
             if realtime:
                 delay = start + (i + 1) * 0.02 - time.monotonic()
                 if delay > 0:

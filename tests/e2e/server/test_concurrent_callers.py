@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from voxswitch.textmatch import word_overlap
 
 from tests.e2e.caller import Caller
 from tests.e2e.conftest import speech
 from tests.e2e.serverproc import start_server
+from voxswitch.textmatch import word_overlap
 
 pytestmark = pytest.mark.e2e
 

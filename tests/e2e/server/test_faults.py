@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from voxswitch.textmatch import word_overlap
 
-from tests.e2e.caller import Caller, audio_frame
+from tests.e2e.caller import Caller
 from tests.e2e.conftest import speech
 from tests.e2e.serverproc import start_server
+from voxswitch.bench.protocol import encode_audio
+from voxswitch.textmatch import word_overlap
 
 pytestmark = pytest.mark.e2e
 
@@ -39,7 +40,7 @@ async def test_bad_frames_are_answered_per_sender_while_others_finish_turns(serv
 
     async def truncated_run() -> Caller:
         # Truncated protobuf frames in a row: errors, then close 1007.
-        whole = audio_frame(bytes(640))
+        whole = encode_audio(bytes(640))
         async with Caller(server.ws_url) as c:
             for _ in range(MAX_BAD):
                 await c.send_raw(whole[: len(whole) // 2])
@@ -48,7 +49,7 @@ async def test_bad_frames_are_answered_per_sender_while_others_finish_turns(serv
 
     async def oversized() -> Caller:
         async with Caller(server.ws_url) as c:
-            await c.send_raw(audio_frame(bytes(200_000)))
+            await c.send_raw(encode_audio(bytes(200_000)))
             await asyncio.wait_for(c.closed.wait(), 10)
         return c
 
@@ -86,6 +87,6 @@ async def test_bad_frames_are_answered_per_sender_while_others_finish_turns(serv
 
 async def test_wrong_sample_rate_audio_is_refused_with_a_clear_error(server):
     async with Caller(server.ws_url) as c:
-        await c.send_raw(audio_frame(bytes(640), sample_rate=8000))
+        await c.send_raw(encode_audio(bytes(640), sample_rate=8000))
         await c.silence(0.5)
     assert c.log.errors and "16000 Hz mono" in c.log.errors[0]["error"]

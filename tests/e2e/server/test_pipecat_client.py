@@ -18,10 +18,10 @@ from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 from pipecat.serializers.protobuf import ProtobufFrameSerializer
 from pipecat.transports.websocket.client import WebsocketClientParams, WebsocketClientTransport
 from pipecat.workers.runner import WorkerRunner
-from voxswitch.textmatch import word_overlap
 
 from tests.e2e.conftest import speech
 from tests.e2e.serverproc import start_server
+from voxswitch.textmatch import word_overlap
 
 pytestmark = pytest.mark.e2e
 

@@ -1,0 +1,1 @@
+"""``voxswitch bench``: simulated callers over real sockets, and the reports they produce."""
