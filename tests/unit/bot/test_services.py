@@ -10,6 +10,7 @@ from pipecat.frames.frames import (
     LLMContextFrame,
     LLMFullResponseEndFrame,
     LLMFullResponseStartFrame,
+    LLMServiceMetadataFrame,
     LLMTextFrame,
     TranscriptionFrame,
 )
@@ -60,6 +61,7 @@ async def test_llm_service_streams_pool_tokens_with_session_messages():
         llm,
         frames_to_send=[LLMContextFrame(context=context)],
         expected_down_frames=[
+            LLMServiceMetadataFrame,  # the service announces itself at start
             LLMFullResponseStartFrame,
             LLMTextFrame,
             LLMTextFrame,
