@@ -44,7 +44,9 @@ class Caller:
             self.url, open_timeout=self._open_timeout, max_size=None
         )
         self._reader = asyncio.create_task(self._read(), name="caller-reader")
-        await self.send_rtvi({"label": "rtvi-ai", "type": "client-ready", "id": "ready-1"})
+        # A refused caller is accepted and closed at once (1013); the reader records it.
+        with contextlib.suppress(websockets.ConnectionClosed):
+            await self.send_rtvi({"label": "rtvi-ai", "type": "client-ready", "id": "ready-1"})
         return self
 
     async def __aexit__(self, *exc) -> None:
@@ -59,7 +61,12 @@ class Caller:
 
     async def send_raw(self, data: bytes | str) -> None:
         assert self._ws is not None
-        await self._ws.send(data)
+        if self.closed.is_set():
+            return
+        try:
+            await self._ws.send(data)
+        except websockets.ConnectionClosed:
+            await asyncio.wait_for(self.closed.wait(), 5)
 
     async def send_rtvi(self, message: dict) -> None:
         await self.send_raw(encode_rtvi(message))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from voxswitch.errors import AdmissionRefused
 from voxswitch.inference.pools import Pools
 from voxswitch.server.admission import Admission
 from voxswitch.server.metrics import CONTENT_TYPE, Metrics
-from voxswitch.server.session import Session
+from voxswitch.server.session import Session, sessions_in_memory
 
 log = logging.getLogger(__name__)
 
@@ -111,13 +112,16 @@ def create_app(settings: Settings, pools: Pools, bot_factory: BotFactory) -> Fas
         return {"sessions": admission.listing(), "max_sessions": admission.max_sessions}
 
     @app.get("/api/process")
-    async def process() -> dict[str, object]:
-        """Process-level figures for operators and leak checks."""
+    async def process(collect: bool = False) -> dict[str, object]:
+        """Process-level figures for operators and leak checks (``?collect=true`` runs the GC)."""
+        if collect:
+            gc.collect()
         return {
             "asyncio_tasks": len(asyncio.all_tasks()),
             "threads": threading.active_count(),
             "rss_bytes": psutil.Process().memory_info().rss,
             "live_sessions": admission.live,
+            "sessions_in_memory": sessions_in_memory(),
         }
 
     @app.get("/metrics")

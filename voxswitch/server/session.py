@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import weakref
 
 from pipecat.frames.frames import ErrorFrame, Frame, InputAudioRawFrame
 from pipecat.frames.frames import OutputTransportMessageUrgentFrame as UrgentMessage
@@ -84,6 +85,15 @@ class SessionWebSocket:
             await self._ws.close(self.close_code, self.close_reason)
 
 
+# Every Session object still in memory, finished or not: the leak check behind
+# /api/process ("sessions_in_memory" must fall back to live sessions).
+_in_memory: weakref.WeakSet[Session] = weakref.WeakSet()
+
+
+def sessions_in_memory() -> int:
+    return len(_in_memory)
+
+
 class Session:
     def __init__(
         self,
@@ -95,6 +105,7 @@ class Session:
         bot_factory: BotFactory,
         admission: Admission,
     ):
+        _in_memory.add(self)
         self.record = record
         self._ws = SessionWebSocket(websocket)
         self._settings = settings

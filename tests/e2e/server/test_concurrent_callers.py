@@ -76,11 +76,17 @@ async def test_six_callers_each_hear_their_own_transcript_and_a_seventh_is_refus
 async def test_a_caller_dropping_mid_turn_does_not_disturb_others_and_resources_return(
     server, sentences
 ):
-    # Warm-up so lazily created process-wide objects are not counted as a leak.
-    async with Caller(server.ws_url) as c:
-        await c.say_and_wait(speech(sentences[6]))
+    # Warm-up at the same concurrency as the test, so per-thread model buffers
+    # (CTranslate2, ONNX Runtime arenas) that stay allocated once grown are in
+    # the baseline rather than counted as a leak.
+    async def stayer(text: str) -> Caller:
+        async with Caller(server.ws_url) as c:
+            await c.say_and_wait(speech(text))
+        return c
+
+    await asyncio.gather(*(stayer(t) for t in sentences[5:8]))
     await asyncio.sleep(1.0)
-    baseline = server.get("/api/process").json()
+    baseline = server.get("/api/process?collect=true").json()
 
     async def dropper() -> None:
         c = Caller(server.ws_url)
@@ -94,18 +100,20 @@ async def test_a_caller_dropping_mid_turn_does_not_disturb_others_and_resources_
         assert c._reader is not None
         await c._reader
 
-    async def stayer(text: str) -> Caller:
-        async with Caller(server.ws_url) as c:
-            await c.say_and_wait(speech(text))
-        return c
-
     results = await asyncio.gather(dropper(), stayer(sentences[1]), stayer(sentences[2]))
     for text, c in zip(sentences[1:3], results[1:], strict=True):
         assert word_overlap(text, " ".join(c.log.transcripts)) >= 0.6
         assert c.log.bot_audio_bytes > 0
 
     await asyncio.sleep(2.0)
-    after = server.get("/api/process").json()
+    after = server.get("/api/process?collect=true").json()
+    print(f"RSS baseline {baseline['rss_bytes'] >> 20} MiB, after {after['rss_bytes'] >> 20} MiB")
     assert after["live_sessions"] == 0
+    # Exact: no session object graph survives its session (the dropper's included).
+    assert after["sessions_in_memory"] == 0, after
     assert after["asyncio_tasks"] <= baseline["asyncio_tasks"] + 2, (baseline, after)
-    assert after["rss_bytes"] - baseline["rss_bytes"] < 40 * 2**20, (baseline, after)
+    # Native allocators keep freed pages for reuse, so RSS is only "near" baseline.
+    assert after["rss_bytes"] - baseline["rss_bytes"] < 0.2 * baseline["rss_bytes"], (
+        baseline,
+        after,
+    )

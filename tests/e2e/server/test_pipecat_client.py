@@ -9,6 +9,7 @@ from pipecat.frames.frames import (
     Frame,
     InputAudioRawFrame,
     InputTransportMessageFrame,
+    InterruptionFrame,
     OutputAudioRawFrame,
     OutputTransportMessageUrgentFrame,
 )
@@ -43,6 +44,11 @@ class Collector(FrameProcessor):
             self.bot_audio_bytes += len(frame.audio)
             if self.transcripts and self.bot_audio_bytes > 16000:
                 self.answered.set()
+        elif isinstance(frame, InterruptionFrame):
+            # The server tells clients to stop playback when the user starts
+            # talking; here the output transport is the microphone, and letting
+            # it see the interruption would drop the rest of the sentence.
+            return
         elif isinstance(frame, InputTransportMessageFrame):
             msg = frame.message
             if msg.get("type") == "user-transcription" and msg["data"].get("final"):
@@ -75,7 +81,7 @@ async def test_pipecat_websocket_client_transport_completes_a_turn(sentences):
         pcm = speech(sentences[7]) + bytes(32000 * 2)
 
         @transport.event_handler("on_connected")
-        async def on_connected(_transport):
+        async def on_connected(_transport, *_args):
             ready = {"label": "rtvi-ai", "type": "client-ready", "id": "py-1", "data": {}}
             await worker.queue_frame(OutputTransportMessageUrgentFrame(message=ready))
             await worker.queue_frames(
@@ -89,7 +95,12 @@ async def test_pipecat_websocket_client_transport_completes_a_turn(sentences):
             finally:
                 await runner.cancel()
 
-        await asyncio.gather(runner.run(), stop_when_answered())
+        try:
+            await asyncio.gather(runner.run(), stop_when_answered())
+        except TimeoutError:
+            print(server.log()[-3000:])
+            print("client saw:", collector.transcripts, collector.bot_audio_bytes)
+            raise
         heard = " ".join(collector.transcripts)
         assert word_overlap(sentences[7], heard) >= 0.6, heard
         assert collector.bot_audio_bytes > 16000
