@@ -36,8 +36,10 @@ lint: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
+	bash scripts/ci-install-browser.sh
 	$(BIN)/python -m pytest -ra
 
-# Rebuild the browser bundle served at / (needs Node.js; users of the server do not).
+# Rebuild the browser bundle served at / into voxswitch/static/ (needs Node.js >= 20.19
+# and npm; users of the server do not). Versions are pinned in web/package-lock.json.
 web:
-	cd web && npm ci && npm run build
+	cd web && npm ci --no-audit --no-fund && npm run build
