@@ -22,8 +22,9 @@ class PooledSTTService(SegmentedSTTService):
     def __init__(self, pool: SttPool, *, session_id: str, **kwargs):
         super().__init__(
             settings=STTSettings(model="whisper-tiny.en", language=Language.EN),
-            # Whisper finishes the last word better with a little silence after it,
-            # but every 0.1 s here is added to the voice-to-voice latency.
+            # Synthetic padding (no waiting): the segment already ends with the
+            # VAD's stop_secs of real quiet; a little more helps Whisper close
+            # the last word.
             trailing_silence_secs=0.2,
             **kwargs,
         )
