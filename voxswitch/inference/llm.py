@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Hashable, Sequence
+from collections.abc import AsyncIterator, Callable, Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,8 @@ from voxswitch.inference.workers import Job, WorkerPool
 log = logging.getLogger(__name__)
 
 N_CTX = 1024  # ~10 voice turns; older turns are trimmed (fit_messages)
-_CHARS_PER_TOKEN = 3  # conservative for English; keeps trimmed history inside N_CTX
+_CHARS_PER_TOKEN = 4  # a first cut on the event loop; the worker re-fits by real tokens
+_TEMPLATE_TOKENS = 64  # chat-template markup around the messages
 _ROLES = {"system", "user", "assistant"}
 _TOKEN_TIMEOUT_S = 30.0  # includes waiting in the queue for a free instance
 
@@ -76,20 +77,29 @@ def normalize_messages(messages: Sequence[Any]) -> list[dict[str, str]]:
     return out
 
 
-def fit_messages(messages: list[dict[str, str]], max_chars: int) -> list[dict[str, str]]:
-    """Keep the system messages and as many of the latest turns as fit in ``max_chars``."""
+def fit_messages(
+    messages: list[dict[str, str]],
+    budget: int,
+    cost: Callable[[str], int] = len,
+) -> list[dict[str, str]]:
+    """Keep the system messages and as many of the latest turns as fit in ``budget``.
+
+    ``cost`` measures a message's text: characters for a quick check on the
+    event loop, the model's own token count on the worker thread.
+    """
     system = [m for m in messages if m["role"] == "system"]
     rest = [m for m in messages if m["role"] != "system"]
-    budget = max_chars - sum(len(m["content"]) for m in system)
+    left = budget - sum(cost(m["content"]) for m in system)
     kept: list[dict[str, str]] = []
     for m in reversed(rest):
-        if kept and len(m["content"]) > budget:
+        size = cost(m["content"])
+        if kept and size > left:
             break
+        if not kept and size > left:
+            raise BadInputError(f"the last message is too long ({size} of {budget} allowed)")
         kept.append(m)
-        budget -= len(m["content"])
+        left -= size
     kept.reverse()
-    if kept and len(kept[-1]["content"]) > max_chars:
-        raise BadInputError(f"the last message is too long ({len(kept[-1]['content'])} chars)")
     return system + kept
 
 
@@ -142,7 +152,8 @@ class LlmPool:
             raise BadInputError(f"max_tokens must be between 1 and {N_CTX // 2}")
         request = ChatRequest(
             fit_messages(
-                normalize_messages(messages), (N_CTX - max_tokens - 64) * _CHARS_PER_TOKEN
+                normalize_messages(messages),
+                (N_CTX - max_tokens - _TEMPLATE_TOKENS) * _CHARS_PER_TOKEN,
             ),
             max_tokens,
             float(temperature),
@@ -164,8 +175,15 @@ class LlmPool:
         (job,) = jobs
         llama = self._instances[worker]  # confined to this thread
         request = job.payload
-        chunks = llama.create_chat_completion(
+        # Characters only estimate tokens (emoji or CJK text take many more), so
+        # fit the history again by the model's own count before generating.
+        messages = fit_messages(
             request.messages,
+            N_CTX - request.max_tokens - _TEMPLATE_TOKENS,
+            lambda text: len(llama.tokenize(text.encode(), add_bos=False, special=False)) + 4,
+        )
+        chunks = llama.create_chat_completion(
+            messages,
             stream=True,
             max_tokens=request.max_tokens,
             temperature=request.temperature,

@@ -14,7 +14,7 @@ from voxswitch.inference.stt import (
     encoder_frames,
     split_windows,
 )
-from voxswitch.inference.tts import validate_speech
+from voxswitch.inference.tts import first_clause_split, validate_speech
 
 # ---- speech-to-text ----------------------------------------------------------
 
@@ -95,14 +95,25 @@ def test_history_is_trimmed_from_the_oldest_turn_keeping_the_system_prompt():
     turns = [
         {"role": "user" if i % 2 == 0 else "assistant", "content": f"{i}" * 20} for i in range(6)
     ]
-    kept = fit_messages([system, *turns], max_chars=75)
+    kept = fit_messages([system, *turns], 75)
     assert kept[0] == system
     assert kept[1:] == turns[-3:]
 
 
 def test_a_single_oversized_message_is_bad_input():
     with pytest.raises(BadInputError, match="too long"):
-        fit_messages([{"role": "user", "content": "x" * 500}], max_chars=100)
+        fit_messages([{"role": "user", "content": "x" * 500}], 100)
+
+
+def test_history_can_be_fitted_by_another_measure_such_as_tokens():
+    words = lambda text: len(text.split())  # noqa: E731 - a stand-in tokenizer
+    turns = [
+        {"role": "user", "content": "one two three"},
+        {"role": "assistant", "content": "four five"},
+        {"role": "user", "content": "six"},
+    ]
+    assert fit_messages(turns, 3, words) == turns[1:]
+    assert fit_messages(turns, 6, words) == turns
 
 
 # ---- text-to-speech ------------------------------------------------------------
@@ -128,3 +139,22 @@ def test_bad_speech_requests_are_refused(text, rate, message):
 def test_a_good_speech_request_passes():
     request = validate_speech("Hello there.", 24000)
     assert request.text == "Hello there." and request.sample_rate == 24000
+
+
+@pytest.mark.parametrize(
+    ("text", "pieces"),
+    [
+        (
+            "Sure, I can help with that booking tonight.",
+            ["Sure, I can help with that booking tonight."],  # opening clause too short
+        ),
+        (
+            "The capital of France is Paris, which is also its largest city.",
+            ["The capital of France is Paris,", "which is also its largest city."],
+        ),
+        ("No commas in this one at all.", ["No commas in this one at all."]),
+        ("A long enough opening clause, short.", ["A long enough opening clause, short."]),
+    ],
+)
+def test_only_a_long_sentence_is_split_after_its_first_clause(text, pieces):
+    assert first_clause_split(text) == pieces
