@@ -10,6 +10,7 @@ from pipecat.processors.aggregators.llm_response_universal import (
 )
 
 from voxswitch.bot.context import SessionContext
+from voxswitch.bot.input_audio import DropInputAudio
 
 
 def create_bot(ctx: SessionContext) -> Pipeline:
@@ -23,6 +24,7 @@ def create_bot(ctx: SessionContext) -> Pipeline:
             ctx.transport.input(),
             ctx.stt(),
             user_aggregator,
+            DropInputAudio(),  # the microphone's audio goes no further (per-frame cost)
             ctx.llm(),
             ctx.tts(),
             ctx.transport.output(),
