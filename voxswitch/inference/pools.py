@@ -65,7 +65,9 @@ class Pools:
             # anything printed by loads running beside it.
             llm_pool = await timed(  # type: ignore[assignment]
                 f"LLM   SmolLM2-135M Q4_1 x{budget.llm_instances} (llama.cpp)",
-                lambda: LlmPool.load(paths.llm, budget, queue_depth=depth),
+                lambda: LlmPool.load(
+                    paths.llm, budget, queue_depth=depth, system_prompt=settings.system_prompt
+                ),
             )
         loads = {
             "vad": timed(

@@ -156,8 +156,11 @@ class SttPool:
     def load(
         cls, model_dir: Path, budget: ThreadBudget, *, queue_depth: int, max_batch: int
     ) -> SttPool:
+        whisper = WhisperBatch(model_dir, workers=budget.stt_workers)
+        # The first call allocates CTranslate2's buffers: let no caller pay for it.
+        whisper.transcribe([np.zeros(SAMPLE_RATE, dtype=np.float32)])
         return cls(
-            WhisperBatch(model_dir, workers=budget.stt_workers),
+            whisper,
             budget,
             queue_depth=queue_depth,
             max_batch=max_batch,

@@ -106,7 +106,11 @@ class TtsPool:
 
     @classmethod
     def load(cls, path: Path, budget: ThreadBudget, *, queue_depth: int) -> TtsPool:
-        return cls(load_piper(path), budget, queue_depth=queue_depth)
+        voice = load_piper(path)
+        # The first call allocates ONNX Runtime's buffers: let no caller pay for it.
+        for _ in voice.synthesize("Hello."):
+            pass
+        return cls(voice, budget, queue_depth=queue_depth)
 
     async def synthesize(
         self, session_id: Hashable, text: str, sample_rate: int

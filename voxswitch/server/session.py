@@ -172,6 +172,9 @@ class Session:
             # The session's watchdog owns idle and duration limits.
             idle_timeout_secs=None,
             cancel_on_idle_timeout=False,
+            # Every observer gets every frame at every hop through a queue of its
+            # own (50 audio frames a second): keep only RTVI's and ours.
+            enable_turn_tracking=False,
         )
         self._runner = WorkerRunner(handle_sigint=False, handle_sigterm=False)
         await self._runner.add_workers(worker)
