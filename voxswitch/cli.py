@@ -8,27 +8,26 @@ import logging
 import os
 import sys
 
+# Pipecat announces itself through loguru at INFO on import; keep the CLI quiet
+# (loguru reads this once, when it is first imported).
+os.environ.setdefault("LOGURU_LEVEL", "WARNING")
+
 from voxswitch.config import Settings, load_settings
 from voxswitch.errors import ConfigError, ModelError
 
-# Every flag maps onto a Settings field; flags left unset fall back to VOXSWITCH_* or defaults.
-_SERVE_FLAGS: tuple[tuple[str, type], ...] = (
-    ("host", str),
-    ("port", int),
-    ("max_sessions", int),
-    ("bot", str),
-    ("idle_timeout_s", float),
-    ("max_duration_s", float),
-    ("drain_timeout_s", float),
-    ("max_message_bytes", int),
-    ("vad_stop_secs", float),
-    ("cores", int),
-    ("stt_workers", int),
-    ("llm_instances", int),
-    ("tts_workers", int),
-    ("llm_base_url", str),
-    ("llm_model", str),
-    ("log_level", str),
+# Every Settings field is a flag; flags left unset fall back to VOXSWITCH_* or defaults.
+
+
+def _flag_type(annotation: object) -> type:
+    """int, float or str from a field's annotation (``int | None`` counts as int)."""
+    for kind in (int, float, str):
+        if annotation is kind or kind in getattr(annotation, "__args__", ()):
+            return kind
+    raise TypeError(f"no command-line type for {annotation!r}")
+
+
+_SERVE_FLAGS: tuple[tuple[str, type], ...] = tuple(
+    (name, _flag_type(field.annotation)) for name, field in Settings.model_fields.items()
 )
 
 

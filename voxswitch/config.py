@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     # ---- audio & turn-taking -------------------------------------------------
     audio_in_sample_rate: int = Field(16000, description="the wire's input rate (PCM16 mono)")
     audio_out_sample_rate: int = Field(24000, ge=8000, le=48000)
+    audio_in_frame_ms: int = Field(
+        40, ge=10, le=100, description="inbound audio enters the pipeline in frames this long"
+    )
     # Silence that ends a turn: every 0.1 s here is 0.1 s of voice-to-voice latency.
     vad_stop_secs: float = Field(0.3, ge=0.1, le=3.0)
     vad_start_secs: float = Field(0.2, ge=0.05, le=2.0)
@@ -60,7 +63,6 @@ class Settings(BaseSettings):
     )
     llm_max_tokens: int = Field(64, ge=1, le=4096)
     llm_temperature: float = Field(0.3, ge=0, le=2)
-    greeting: str = ""
 
     # ---- remote backends (real deployments) ----------------------------------
     llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint, e.g. vLLM")

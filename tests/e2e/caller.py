@@ -26,6 +26,8 @@ class CallerLog:
     first_bot_audio_at: float | None = None
     close_code: int | None = None
     close_reason: str = ""
+    # What arrived, in order: ("audio", bytes) / ("interruption", 0) / ("transcript", 0) / ...
+    timeline: list[tuple[str, int]] = field(default_factory=list)
 
 
 class Caller:
@@ -123,6 +125,9 @@ class Caller:
             if self.log.first_bot_audio_at is None:
                 self.log.first_bot_audio_at = time.monotonic()
             self.log.bot_audio_bytes += len(frame.audio.audio)
+            self.log.timeline.append(("audio", len(frame.audio.audio)))
+        elif which == "interruption":
+            self.log.timeline.append(("interruption", 0))
         elif which == "message":
             msg = json.loads(frame.message.data)
             kind = msg.get("type", "")
@@ -130,6 +135,7 @@ class Caller:
             data_ = msg.get("data") or {}
             if kind == "user-transcription" and data_.get("final"):
                 self.log.transcripts.append(data_.get("text", ""))
+                self.log.timeline.append(("transcript", 0))
             elif kind == "bot-llm-text":
                 self.log.bot_text.append(data_.get("text", ""))
             elif kind == "error":

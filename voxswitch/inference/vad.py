@@ -34,8 +34,6 @@ _RESET_INTERVAL_CHUNKS = int(2.0 * SAMPLE_RATE / CHUNK_SAMPLES)
 _RESET_MAX_CONFIDENCE = 0.1
 _RESET_LOW_CONFIDENCE_CHUNKS = 5
 
-_REQUEST_TIMEOUT_S = 5.0
-
 
 class VadStream:
     """One session's VAD state over the shared model. Not for concurrent use."""
@@ -61,8 +59,7 @@ class VadStream:
             raise BadInputError("a VadStream takes one chunk at a time")
         self._busy = True
         try:
-            samples = np.frombuffer(chunk, dtype=np.int16).astype(np.float32) / 32768.0
-            return await self._pool.score(self, samples)
+            return await self._pool.score(self, chunk)
         finally:
             self._busy = False
 
@@ -86,14 +83,20 @@ class VadStream:
             self.reset()
 
 
+def pcm16_chunks(chunks: Sequence[bytes]) -> np.ndarray:
+    """PCM16 chunks as one float32 array (batch, CHUNK_SAMPLES), converted in one go."""
+    joined = np.frombuffer(b"".join(chunks), dtype=np.int16)
+    return joined.reshape(len(chunks), CHUNK_SAMPLES).astype(np.float32) / 32768.0
+
+
 def stack_batch(
-    streams: Sequence[VadStream], chunks: Sequence[np.ndarray]
+    streams: Sequence[VadStream], chunks: Sequence[np.ndarray] | np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Model inputs for a batch: each stream's context before its chunk, states side by side."""
     batch = np.empty((len(streams), CONTEXT_SAMPLES + CHUNK_SAMPLES), dtype=np.float32)
-    for i, (stream, chunk) in enumerate(zip(streams, chunks, strict=True)):
+    for i, stream in enumerate(streams):
         batch[i, :CONTEXT_SAMPLES] = stream.context
-        batch[i, CONTEXT_SAMPLES:] = chunk
+    batch[:, CONTEXT_SAMPLES:] = chunks
     state = np.concatenate([s.state for s in streams], axis=1)
     return batch, state
 
@@ -139,7 +142,7 @@ class VadPool:
         self._session = session
         self._sr = np.array(SAMPLE_RATE, dtype=np.int64)
         # Queue depth never binds: each stream has at most one chunk in flight.
-        self._workers: WorkerPool[np.ndarray] = WorkerPool(
+        self._workers: WorkerPool[bytes] = WorkerPool(
             self.name,
             self._run,
             threads=threads,
@@ -155,8 +158,10 @@ class VadPool:
     def new_stream(self) -> VadStream:
         return VadStream(self)
 
-    async def score(self, stream: VadStream, samples: np.ndarray) -> float:
-        return await self._workers.submit(stream, samples, timeout_s=_REQUEST_TIMEOUT_S)
+    async def score(self, stream: VadStream, chunk: bytes) -> float:
+        # No per-request timer: see WorkerPool.submit. Converting to float
+        # happens on the worker, once per batch, not once per chunk on the loop.
+        return await self._workers.submit(stream, chunk, timeout_s=None)
 
     def run_batch(self, streams: Sequence[VadStream], chunks: Sequence[np.ndarray]) -> list[float]:
         """Score one chunk per stream in one model call (synchronous; worker threads and checks)."""
@@ -169,9 +174,10 @@ class VadPool:
             stream.after_chunk(confidence)
         return confidences
 
-    def _run(self, _worker: int, jobs: list[Job[np.ndarray]]) -> None:
+    def _run(self, _worker: int, jobs: list[Job[bytes]]) -> None:
         streams = [job.session for job in jobs]
-        confidences = self.run_batch(streams, [job.payload for job in jobs])  # type: ignore[arg-type]
+        chunks = pcm16_chunks([job.payload for job in jobs])
+        confidences = self.run_batch(streams, chunks)  # type: ignore[arg-type]
         for job, confidence in zip(jobs, confidences, strict=True):
             job.finish(confidence)
 

@@ -84,6 +84,9 @@ async def serve(settings: Settings) -> int:
             port=settings.port,
             log_level=settings.log_level if settings.log_level != "trace" else "debug",
             ws_max_size=settings.max_message_bytes,
+            # PCM barely compresses; deflating 50 frames a second per session
+            # costs CPU on both ends for nothing.
+            ws_per_message_deflate=False,
             lifespan="on",
             timeout_graceful_shutdown=5,
         )

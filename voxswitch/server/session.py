@@ -121,6 +121,7 @@ class Session:
             InboundGuard(max_bad_in_row=settings.max_bad_frames),
             on_inbound=self._on_inbound,
             on_bad_frame=self._on_bad_frame,
+            audio_frame_ms=settings.audio_in_frame_ms,
         )
 
     # ---- lifecycle ------------------------------------------------------------

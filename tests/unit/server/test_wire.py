@@ -71,3 +71,16 @@ def test_bad_frames_in_a_row_become_fatal_1007_and_good_frame_resets():
     guard.decode(b"\xff")
     third = guard.decode(b"\xff")
     assert third.fatal is not None and third.fatal.close_code == 1007
+
+
+def test_small_audio_frames_are_joined_before_the_pipeline():
+    from voxswitch.server.wire import AudioCoalescer
+
+    joiner = AudioCoalescer(1280)  # 40 ms at 16 kHz
+    assert joiner.add(b"\x01" * 640) is None
+    assert joiner.add(b"\x02" * 640) == b"\x01" * 640 + b"\x02" * 640
+    assert joiner.add(b"\x03" * 640) is None
+    # A frame that is large enough on its own still waits behind what is pending.
+    assert joiner.add(b"\x04" * 1280) == b"\x03" * 640 + b"\x04" * 1280
+    big = b"\x05" * 1920
+    assert joiner.add(big) is big  # nothing pending: passed through without a copy
