@@ -6,8 +6,9 @@ comes from running several calls at once. Measured on 2 cores this gives more
 throughput than one call using both cores (Whisper 1.75x, SmolLM2 1.83x,
 Piper 1.43x), and it lets one session's long call overlap another's short one.
 
-Each of STT, LLM and TTS gets ``cores`` worker threads by default so that any
-one of them can use the whole machine when the others are idle. To keep them
+STT and TTS get ``cores`` worker threads by default and the LLM twice that
+(see ``from_settings``), so that any one of them can use the whole machine
+when the others are idle. To keep them
 from oversubscribing the cores when all are busy, a heavy call (a Whisper
 batch, one LLM token, one Piper sentence) first takes one of ``cores``
 *compute slots*. VAD is exempt: a batch costs well under a millisecond and sits
@@ -45,7 +46,11 @@ class ThreadBudget:
         return cls(
             cores=cores,
             stt_workers=settings.stt_workers or cores,
-            llm_instances=settings.llm_instances or cores,
+            # Twice the cores: generation takes a compute slot per token, so more
+            # instances than slots interleave replies token by token and a new
+            # caller's first sentence does not wait for whole earlier replies
+            # (4 callers on 2 cores: mean time to first token 0.52 s -> 0.31 s).
+            llm_instances=settings.llm_instances or 2 * cores,
             tts_workers=settings.tts_workers or cores,
         )
 

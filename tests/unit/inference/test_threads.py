@@ -10,9 +10,10 @@ from voxswitch.inference.threads import ThreadBudget
 
 def test_defaults_give_every_pool_all_cores_and_cap_them_together():
     budget = ThreadBudget.from_settings(load_settings(cores=4))
-    assert (budget.stt_workers, budget.llm_instances, budget.tts_workers) == (4, 4, 4)
+    # The LLM gets twice the cores so that replies interleave token by token.
+    assert (budget.stt_workers, budget.llm_instances, budget.tts_workers) == (4, 8, 4)
     assert budget.compute_slots == 4
-    assert budget.total_threads == 13
+    assert budget.total_threads == 17
     # Never more computing at once than the cores, plus the tiny VAD thread.
     assert budget.max_busy_threads == 5
 
@@ -28,7 +29,7 @@ def test_explicit_counts_win_and_slots_follow_cores():
 
 def test_one_core_machine():
     budget = ThreadBudget.from_settings(load_settings(cores=1))
-    assert budget.total_threads == 4
+    assert budget.total_threads == 5
     assert budget.max_busy_threads == 2
 
 
