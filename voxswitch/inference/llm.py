@@ -146,7 +146,11 @@ class LlmPool:
         self._instances = instances
         self._budget = budget
         self._workers: WorkerPool[ChatRequest] = WorkerPool(
-            self.name, self._run, threads=len(instances), queue_depth=queue_depth
+            self.name,
+            self._run,
+            threads=len(instances),
+            queue_depth=queue_depth,
+            niceness=budget.model_niceness,
         )
 
     @classmethod

@@ -150,6 +150,7 @@ class SttPool:
             threads=budget.stt_workers,
             queue_depth=queue_depth,
             max_batch=max_batch,
+            niceness=budget.model_niceness,
         )
 
     @classmethod

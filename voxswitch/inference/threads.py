@@ -31,6 +31,9 @@ class ThreadBudget:
     llm_instances: int
     tts_workers: int
     vad_threads: int = 1
+    # STT/LLM/TTS threads run this much "nicer" than the event loop and the VAD
+    # thread, which every session's listening depends on (Linux, per thread).
+    model_niceness: int = 5
     # Shared by the STT, LLM and TTS worker threads: at most ``cores`` heavy calls at once.
     compute: threading.BoundedSemaphore = field(init=False, repr=False, compare=False)
 

@@ -101,7 +101,11 @@ class TtsPool:
         self._budget = budget
         self.voice_rate: int = voice.config.sample_rate
         self._workers: WorkerPool[SpeechRequest] = WorkerPool(
-            self.name, self._run, threads=budget.tts_workers, queue_depth=queue_depth
+            self.name,
+            self._run,
+            threads=budget.tts_workers,
+            queue_depth=queue_depth,
+            niceness=budget.model_niceness,
         )
 
     @classmethod

@@ -15,7 +15,9 @@ sentences) checks the flag between steps.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Hashable
@@ -99,11 +101,13 @@ class WorkerPool(Generic[P]):
         queue_depth: int,
         max_batch: int = 1,
         batch_window_s: float = 0.0,
+        niceness: int = 0,
     ):
         self.name = name
         self._run = run
         self._max_batch = max_batch
         self._batch_window_s = batch_window_s
+        self._niceness = niceness
         self._queue: FairQueue[Job[P]] = FairQueue(queue_depth, name=name)
         self._cond = threading.Condition()
         self._running: set[Job[P]] = set()
@@ -255,6 +259,12 @@ class WorkerPool(Generic[P]):
             return batch
 
     def _work(self, index: int) -> None:
+        if self._niceness:
+            # Linux schedules threads individually: a heavy model thread with a
+            # higher niceness yields the CPU to the event loop, which carries
+            # every session's audio, instead of stalling it when all cores compute.
+            with contextlib.suppress(OSError, AttributeError):
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self._niceness)
         while True:
             batch = self._next_batch()
             if batch is None:

@@ -90,3 +90,35 @@ async def test_wrong_sample_rate_audio_is_refused_with_a_clear_error(server):
         await c.send_raw(encode_audio(bytes(640), sample_rate=8000))
         await c.silence(0.5)
     assert c.log.errors and "16000 Hz mono" in c.log.errors[0]["error"]
+
+
+async def test_a_processor_failing_for_one_session_ends_only_that_session_with_1011(sentences):
+    server = start_server("--bot", "tests.e2e.server.faulty_bot:create_bot")
+    try:
+        trigger = sentences[6]  # "... kitchen lights ...": the bot's processor raises on it
+        assert "lights" in trigger
+
+        async def failing() -> Caller:
+            async with Caller(server.ws_url) as c:
+                await c.stream(speech(trigger))
+                async with asyncio.timeout(30):
+                    while not c.closed.is_set():
+                        await c.silence(0.2)
+            return c
+
+        async def healthy(text: str) -> Caller:
+            async with Caller(server.ws_url) as c:
+                await c.say_and_wait(speech(text))
+            return c
+
+        bad, *good = await asyncio.gather(failing(), healthy(sentences[0]), healthy(sentences[1]))
+        assert bad.log.close_code == 1011, (bad.log.close_code, bad.log.close_reason)
+        assert bad.log.errors, "the failing caller is told why"
+        for text, c in zip(sentences[:2], good, strict=True):
+            assert word_overlap(text, " ".join(c.log.transcripts)) >= 0.6
+            assert c.log.bot_audio_bytes > 0 and not c.log.errors
+            assert c.log.close_code in (None, 1000), c.log.close_code
+        metrics = server.get("/metrics").text
+        assert 'voxswitch_sessions_total{outcome="error"} 1.0' in metrics
+    finally:
+        server.stop()
