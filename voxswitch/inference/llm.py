@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from voxswitch.errors import BadInputError, ModelError
+from voxswitch.inference.affinity import InstanceLedger
 from voxswitch.inference.threads import ThreadBudget
 from voxswitch.inference.workers import Job, WorkerPool
 
@@ -144,6 +145,8 @@ class LlmPool:
         if len(instances) != budget.llm_instances:
             raise ValueError("one Llama instance per LLM worker thread")
         self._instances = instances
+        # As many workers as instances: a worker always finds one free.
+        self._ledger = InstanceLedger(len(instances))
         self._budget = budget
         self._workers: WorkerPool[ChatRequest] = WorkerPool(
             self.name,
@@ -200,9 +203,15 @@ class LlmPool:
     async def complete(self, session_id: Hashable, messages: Sequence[Any], **kwargs: Any) -> str:
         return "".join([piece async for piece in self.stream(session_id, messages, **kwargs)])
 
-    def _run(self, worker: int, jobs: list[Job[ChatRequest]]) -> None:
+    def _run(self, _worker: int, jobs: list[Job[ChatRequest]]) -> None:
         (job,) = jobs
-        llama = self._instances[worker]  # confined to this thread
+        index = self._ledger.take(job.session)
+        try:
+            self._generate(self._instances[index], job)  # this thread's alone until given back
+        finally:
+            self._ledger.give_back(index, job.session)
+
+    def _generate(self, llama: Any, job: Job[ChatRequest]) -> None:
         request = job.payload
         # Characters only estimate tokens (emoji or CJK text take many more), so
         # fit the history again by the model's own count before generating.
