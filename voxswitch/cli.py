@@ -7,6 +7,7 @@ import asyncio
 import logging
 import os
 import sys
+from typing import Literal, get_origin
 
 # Pipecat announces itself through loguru at INFO on import; keep the CLI quiet
 # (loguru reads this once, when it is first imported).
@@ -18,8 +19,15 @@ from voxswitch.errors import ConfigError, ModelError
 # Every Settings field is a flag; flags left unset fall back to VOXSWITCH_* or defaults.
 
 
+def _choices(annotation: object) -> tuple[str, ...] | None:
+    """The allowed values of a ``Literal[...]`` field, else None."""
+    return tuple(annotation.__args__) if get_origin(annotation) is Literal else None  # type: ignore[attr-defined]
+
+
 def _flag_type(annotation: object) -> type:
     """int, float or str from a field's annotation (``int | None`` counts as int)."""
+    if _choices(annotation):
+        return str
     for kind in (int, float, str):
         if annotation is kind or kind in getattr(annotation, "__args__", ()):
             return kind
@@ -38,6 +46,7 @@ def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
             "--" + name.replace("_", "-"),
             dest=name,
             type=kind,
+            choices=_choices(field.annotation),
             default=None,
             help=f"{field.description or name} (env VOXSWITCH_{name.upper()})",
         )

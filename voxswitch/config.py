@@ -7,6 +7,7 @@ reads the environment after that.
 from __future__ import annotations
 
 import os
+from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -42,6 +43,16 @@ class Settings(BaseSettings):
     vad_stop_secs: float = Field(0.3, ge=0.1, le=3.0)
     vad_start_secs: float = Field(0.2, ge=0.05, le=2.0)
     vad_confidence: float = Field(0.7, gt=0, lt=1)
+    # "vad": the turn ends once the VAD has heard vad_stop_secs of silence and the
+    # transcript is in. "smart-turn": Pipecat's smart-turn model (one shared copy)
+    # must also judge the words finished; otherwise the turn waits up to
+    # smart_turn_max_silence_s for the caller to go on.
+    turn_detection: Literal["vad", "smart-turn"] = Field(
+        "vad", description="what ends the caller's turn: silence alone, or the smart-turn model"
+    )
+    smart_turn_max_silence_s: float = Field(
+        3.0, ge=0.2, le=10.0, description="smart-turn: end the turn after this much silence"
+    )
     vad_batch_window_ms: float = Field(2.0, ge=0, le=50, description="VAD cross-session batching")
 
     # ---- thread budget (see voxswitch.inference.threads) ---------------------

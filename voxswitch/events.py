@@ -84,12 +84,12 @@ class SessionRefused:
 class StageLatency:
     """Latency of one stage of one turn."""
 
-    stage: str  # "stt" | "llm_ttft" | "tts_ttfb" | "voice_to_voice"
+    stage: str  # "stt" | "llm_ttft" | "tts_ttfb" | "turn" | "voice_to_voice"
     seconds: float
     session_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class StageError:
-    stage: str  # "vad" | "stt" | "llm" | "tts" | "protocol" | "pipeline"
+    stage: str  # "vad" | "stt" | "turn" | "llm" | "tts" | "protocol" | "pipeline"
     session_id: str = ""

@@ -16,12 +16,15 @@ from typing import Any
 
 from pipecat.audio.vad.vad_analyzer import VADParams
 from pipecat.pipeline.base_pipeline import BasePipeline
+from pipecat.processors.aggregators.llm_response_universal import LLMUserAggregatorParams
 from pipecat.services.llm_service import LLMService
 from pipecat.transports.base_transport import BaseTransport
+from pipecat.turns.user_turn_strategies import UserTurnStrategies
 
 from voxswitch.bot.llm import PooledLLMService
 from voxswitch.bot.stt import PooledSTTService
 from voxswitch.bot.tts import PooledTTSService
+from voxswitch.bot.turn import user_turn_strategies
 from voxswitch.bot.vad import PooledVADAnalyzer
 from voxswitch.config import Settings
 from voxswitch.errors import ConfigError
@@ -42,6 +45,20 @@ class SessionContext:
             params=VADParams(
                 confidence=s.vad_confidence, start_secs=s.vad_start_secs, stop_secs=s.vad_stop_secs
             ),
+        )
+
+    def turn_strategies(self) -> UserTurnStrategies:
+        """What ends the caller's turn (``turn_detection``); see :mod:`voxswitch.bot.turn`."""
+        return user_turn_strategies(self.settings, pool=self.pools.turn, session_id=self.session_id)
+
+    def user_params(self) -> LLMUserAggregatorParams:
+        """The user aggregator's VAD and turn-taking, both over the shared pools.
+
+        Pass these to ``LLMContextAggregatorPair``: left to its defaults, Pipecat
+        would load a smart-turn model for every session.
+        """
+        return LLMUserAggregatorParams(
+            vad_analyzer=self.vad_analyzer(), user_turn_strategies=self.turn_strategies()
         )
 
     def stt(self) -> PooledSTTService:

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from pipecat.pipeline.pipeline import Pipeline
 from pipecat.processors.aggregators.llm_context import LLMContext
-from pipecat.processors.aggregators.llm_response_universal import (
-    LLMContextAggregatorPair,
-    LLMUserAggregatorParams,
-)
+from pipecat.processors.aggregators.llm_response_universal import LLMContextAggregatorPair
 
 from voxswitch.bot.context import SessionContext
 from voxswitch.bot.input_audio import DropInputAudio
@@ -16,8 +13,7 @@ from voxswitch.bot.input_audio import DropInputAudio
 def create_bot(ctx: SessionContext) -> Pipeline:
     context = LLMContext()
     user_aggregator, assistant_aggregator = LLMContextAggregatorPair(
-        context,
-        user_params=LLMUserAggregatorParams(vad_analyzer=ctx.vad_analyzer()),
+        context, user_params=ctx.user_params()
     )
     return Pipeline(
         [

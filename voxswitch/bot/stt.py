@@ -26,6 +26,9 @@ class PooledSTTService(SegmentedSTTService):
             # VAD's stop_secs of real quiet; a little more helps Whisper close
             # the last word.
             trailing_silence_secs=0.2,
+            # Only the turn-stop strategies' safety net reads this (a transcript
+            # that never comes); the transcripts themselves arrive finalized.
+            ttfs_p99_latency=1.0,
             **kwargs,
         )
         self._pool = pool
@@ -55,4 +58,9 @@ class PooledSTTService(SegmentedSTTService):
         events.emit(events.StageLatency("stt", time.monotonic() - started, self._session_id))
         text = text.strip()
         if text:
-            yield TranscriptionFrame(text, self._user_id, time_now_iso8601(), Language.EN)
+            # One transcript per VAD segment, and it is final: marking it so lets the
+            # turn end the moment it arrives instead of at the safety-net deadline
+            # (Pipecat waits ttfs_p99_latency after speech end for unfinalized text).
+            yield TranscriptionFrame(
+                text, self._user_id, time_now_iso8601(), Language.EN, finalized=True
+            )

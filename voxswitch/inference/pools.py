@@ -20,6 +20,7 @@ from voxswitch.inference.models import ModelPaths, default_model_paths
 from voxswitch.inference.stt import SttPool
 from voxswitch.inference.threads import ThreadBudget
 from voxswitch.inference.tts import TtsPool
+from voxswitch.inference.turn import SmartTurnPool
 from voxswitch.inference.vad import VadPool
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ class Pools:
     stt: SttPool
     tts: TtsPool
     llm: LlmPool | None  # None when a remote LLM endpoint is configured
+    turn: SmartTurnPool | None = None  # only with turn_detection="smart-turn"
 
     @classmethod
     async def load(
@@ -87,6 +89,11 @@ class Pools:
                 lambda: TtsPool.load(paths.tts, budget, queue_depth=depth),
             ),
         }
+        if settings.turn_detection == "smart-turn":
+            loads["turn"] = timed(
+                "TURN  smart-turn v3.2 (ONNX)",
+                lambda: SmartTurnPool.load(paths.turn, budget, queue_depth=depth),
+            )
         names = list(loads)
         results = await asyncio.gather(*loads.values(), return_exceptions=True)
         loaded = dict(zip(names, results, strict=True))
@@ -105,19 +112,21 @@ class Pools:
             stt=loaded["stt"],  # type: ignore[arg-type]
             tts=loaded["tts"],  # type: ignore[arg-type]
             llm=llm_pool,
+            turn=loaded.get("turn"),  # type: ignore[arg-type]
         )
 
     def cancel_session(self, session_id: Hashable) -> int:
         """Drop a session's queued work and stop its running generation (barge-in, hang-up)."""
         dropped = self.stt.cancel_session(session_id) + self.tts.cancel_session(session_id)
-        if self.llm is not None:
-            dropped += self.llm.cancel_session(session_id)
+        for pool in (self.llm, self.turn):
+            if pool is not None:
+                dropped += pool.cancel_session(session_id)
         return dropped
 
     async def aclose(self) -> None:
         """Stop every pool; each gets its own timeout so one stuck pool cannot hide another."""
         errors: list[BaseException] = []
-        pools = [self.vad, self.stt, self.tts] + ([self.llm] if self.llm else [])
+        pools = [self.vad, self.stt, self.tts] + [p for p in (self.llm, self.turn) if p]
         for pool in pools:
             try:
                 await asyncio.wait_for(pool.aclose(), _CLOSE_TIMEOUT_S)

@@ -36,7 +36,7 @@ class Metrics:
         )
         self.stage_latency = Histogram(
             "voxswitch_stage_latency_seconds",
-            "Per-turn stage latency: stt, llm_ttft, tts_ttfb, voice_to_voice (server side)",
+            "Per-turn stage latency: stt, llm_ttft, tts_ttfb, turn (smart-turn), voice_to_voice",
             ["stage"],
             buckets=_LATENCY_BUCKETS,
             registry=r,

@@ -44,7 +44,8 @@ def run_on_own_loop(make: Callable[[], Awaitable[T]], timeout_s: float) -> T:
 @pytest.fixture(scope="package")
 def settings() -> Settings:
     # Explicit: the local LLM pool, never a remote endpoint from the environment.
-    return Settings(llm_base_url=None)
+    # smart-turn: so the optional turn pool is loaded and tested here too.
+    return Settings(llm_base_url=None, turn_detection="smart-turn")
 
 
 @pytest.fixture(scope="package")

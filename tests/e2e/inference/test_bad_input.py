@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pytest
 
 from tests.e2e.conftest import SENTENCES
@@ -106,6 +107,16 @@ CASES = {
             "bad", [{"role": "user", "content": 42}], max_tokens=8, temperature=0
         ),
     ),
+    "turn-empty-audio": Case(
+        "turn",
+        r"empty audio",
+        lambda p: p.turn.probability("bad", np.zeros(0, dtype=np.float32)),
+    ),
+    "turn-pcm16-not-float": Case(
+        "turn",
+        r"1-D float32 array",
+        lambda p: p.turn.probability("bad", np.zeros(16000, dtype=np.int16)),
+    ),
     # Few characters, many tokens: passes the character estimate, caught by the
     # model's own token count on the worker.
     "llm-message-over-context-in-tokens": Case(
@@ -133,6 +144,10 @@ async def _good_request(pools: Pools, pool: str, speech: bytes) -> None:
             for i in range(0, len(speech) - CHUNK_BYTES + 1, CHUNK_BYTES)
         ]
         assert max(scores) > 0.5
+    elif pool == "turn":
+        assert pools.turn is not None
+        audio = np.frombuffer(speech, dtype=np.int16).astype(np.float32) / 32768.0
+        assert 0.0 <= await pools.turn.probability("good", audio) <= 1.0
     else:
         assert pools.llm is not None
         reply = await pools.llm.complete(

@@ -7,7 +7,6 @@ from pipecat.pipeline.pipeline import Pipeline
 from pipecat.processors.aggregators.llm_context import LLMContext
 from pipecat.processors.aggregators.llm_response_universal import (
     LLMContextAggregatorPair,
-    LLMUserAggregatorParams,
 )
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 
@@ -27,9 +26,7 @@ class FailsOnTrigger(FrameProcessor):
 
 
 def create_bot(ctx: SessionContext) -> Pipeline:
-    user, assistant = LLMContextAggregatorPair(
-        LLMContext(), user_params=LLMUserAggregatorParams(vad_analyzer=ctx.vad_analyzer())
-    )
+    user, assistant = LLMContextAggregatorPair(LLMContext(), user_params=ctx.user_params())
     return Pipeline(
         [
             ctx.transport.input(),

@@ -84,6 +84,7 @@ async def test_stt_service_passes_raw_pcm_and_session_to_the_pool():
         down.append(frame)
     (frame,) = down
     assert isinstance(frame, TranscriptionFrame) and frame.text == "turn the lights off"
+    assert frame.finalized  # one transcript per segment: the turn need not wait for more
     assert pool.calls[0][0] == "s9" and pool.calls[0][1] == 3200
 
 
