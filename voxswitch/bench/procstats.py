@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,16 +57,19 @@ class ProcessGroup:
 class StepWatch:
     """Samples a process group during one step: ``async with StepWatch(group) as w``."""
 
-    def __init__(self, group: ProcessGroup | None):
+    def __init__(self, group: ProcessGroup | None, clock: Callable[[], float] = time.monotonic):
         self._group = group
+        self._clock = clock
         self.start: ProcSample | None = None
         self.end: ProcSample | None = None
         self.peak_rss = 0
+        self._started = self._ended = 0.0
         self._task: asyncio.Task | None = None
 
     async def __aenter__(self) -> StepWatch:
         if self._group is not None:
             self.start = self._group.sample()
+            self._started = self._clock()
             self.peak_rss = self.start.rss_bytes
             self._task = asyncio.create_task(self._sample_loop(), name="bench-procstats")
         return self
@@ -76,6 +81,7 @@ class StepWatch:
                 await self._task
         if self._group is not None:
             self.end = self._group.sample()
+            self._ended = self._clock()
             self.peak_rss = max(self.peak_rss, self.end.rss_bytes)
 
     async def _sample_loop(self) -> None:
@@ -95,9 +101,16 @@ class StepWatch:
         cpu = self.end.cpu_s - self.start.cpu_s
         base = idle_rss if idle_rss is not None else self.start.rss_bytes
         grown = max(0, self.peak_rss - base)
+        wall = self._ended - self._started
         return {
             "cpu_s": round(cpu, 3),
+            "wall_s": round(wall, 3),
             "cpu_s_per_turn": round(cpu / turns, 4) if turns else None,
+            # Share of one core each session costs on average over the step: the
+            # figure that says how many listening callers a core can hold.
+            "core_share_per_session": (
+                round(cpu / (wall * sessions), 5) if sessions and wall > 0 else None
+            ),
             "rss_idle_bytes": base,
             "rss_start_bytes": self.start.rss_bytes,
             "rss_peak_bytes": self.peak_rss,

@@ -100,6 +100,7 @@ def print_table(report: dict[str, Any], out: TextIO = sys.stdout) -> None:
                 "missed",
                 "late%",
                 "cpu s",
+                "core%/sess",
                 "rss/sess MB",
                 "ok?",
             )
@@ -135,6 +136,7 @@ def print_table(report: dict[str, Any], out: TextIO = sys.stdout) -> None:
                         str(s["probes_missed"]),
                         _f(late, "%", 100, 1),
                         _f(process.get("cpu_s"), digits=1),
+                        _f(process.get("core_share_per_session"), "%", 100, 2),
                         _mb(process.get("rss_per_session_bytes")),
                         verdict,
                     )
