@@ -110,7 +110,17 @@ def _quiet_pipecat(level: str) -> None:
 
     logger.remove()
     loguru_level = {"trace": "TRACE", "debug": "DEBUG"}.get(level, "WARNING")
-    logger.add(sys.stderr, level=loguru_level)
+    logger.add(sys.stderr, level=loguru_level, filter=_pipecat_record_wanted)
+
+
+def _pipecat_record_wanted(record: dict) -> bool:
+    # Pipecat warns once per session that vad_stop_secs differs from the 0.2 s its
+    # STT latency tables assume. Our transcripts arrive finalized, so those tables
+    # are never consulted; at 100 callers it would be 100 identical warnings.
+    return not (
+        record["name"].startswith("pipecat.turns.user_stop")
+        and "recommended default" in record["message"]
+    )
 
 
 if __name__ == "__main__":

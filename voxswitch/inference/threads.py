@@ -13,7 +13,9 @@ from oversubscribing the cores when all are busy, a heavy call (a Whisper
 batch, one LLM token, one Piper sentence) first takes one of ``cores``
 *compute slots*. VAD is exempt: a batch costs well under a millisecond and sits
 on every session's listening path, so it must never wait behind a 0.6 s
-Whisper call; it has one thread of its own.
+Whisper call; it has one thread of its own. The optional smart-turn pool
+(``--turn-detection smart-turn``) has one thread too, and takes a compute slot
+like the heavy calls.
 """
 
 from __future__ import annotations
