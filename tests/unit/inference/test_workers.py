@@ -268,9 +268,14 @@ async def test_close_fails_waiting_work_and_refuses_new_work():
 
 async def test_every_batch_emits_a_pool_request_event(closing):
     seen: list[events.PoolRequest] = []
-    unsubscribe = events.subscribe(
-        lambda e: seen.append(e) if isinstance(e, events.PoolRequest) else None
-    )
+    emitted = threading.Event()
+
+    def sink(e: object) -> None:
+        if isinstance(e, events.PoolRequest):
+            seen.append(e)
+            emitted.set()
+
+    unsubscribe = events.subscribe(sink)
     try:
 
         def run(_w: int, jobs: list[Job]) -> None:
@@ -280,6 +285,8 @@ async def test_every_batch_emits_a_pool_request_event(closing):
         pool = WorkerPool("named", run, threads=1, queue_depth=10)
         closing(pool)
         await pool.submit("a", 0, timeout_s=5)
+        # The worker emits the event just after handing the result back: wait for it.
+        assert await asyncio.to_thread(emitted.wait, 5)
     finally:
         unsubscribe()
     (event,) = seen
