@@ -46,7 +46,12 @@ class PooledSmartTurnAnalyzer(BaseSmartTurn):
         self._session_id = session_id
 
     def speech_segment(self) -> np.ndarray | None:
-        """The caller's audio from just before speech began, as 16 kHz float32 (None if empty)."""
+        """The caller's audio from just before speech began, as 16 kHz float32 (None if empty).
+
+        The same span BaseSmartTurn picks on its own thread (pre-speech lead-in,
+        capped at ``max_duration_secs``), taken here on the loop: a copy of a few
+        seconds of PCM, once per turn.
+        """
         if not self._audio_buffer:
             return None
         lead_in = self._params.pre_speech_ms / 1000.0 + self._vad_start_secs

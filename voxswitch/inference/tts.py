@@ -23,6 +23,7 @@ import numpy as np
 import soxr
 
 from voxswitch.errors import BadInputError, ModelError
+from voxswitch.inference.onnx import single_thread_session
 from voxswitch.inference.threads import ThreadBudget
 from voxswitch.inference.workers import Job, WorkerPool
 
@@ -71,24 +72,17 @@ def first_clause_split(text: str) -> list[str]:
 
 
 def load_piper(path: Path) -> Any:
-    import onnxruntime
     from piper import PiperVoice
     from piper.config import PiperConfig
 
-    opts = onnxruntime.SessionOptions()
-    # PiperVoice.load would let ONNX Runtime take every core per call; the
-    # budget gives each worker thread one.
-    opts.intra_op_num_threads = 1
-    opts.inter_op_num_threads = 1
     try:
         with open(f"{path}.json", encoding="utf-8") as f:
             config = PiperConfig.from_dict(json.load(f))
-        session = onnxruntime.InferenceSession(
-            str(path), sess_options=opts, providers=["CPUExecutionProvider"]
-        )
-    except Exception as e:  # OSError, bad JSON, or onnxruntime's own (untyped) errors
-        raise ModelError(f"cannot load the Piper voice {path}: {e}") from e
-    return PiperVoice(session=session, config=config)
+    except (OSError, ValueError, KeyError, TypeError) as e:  # missing file, bad JSON or fields
+        raise ModelError(f"cannot load the Piper voice's config {path}.json: {e}") from e
+    # PiperVoice.load would let ONNX Runtime take every core per call; the
+    # budget gives each worker thread one.
+    return PiperVoice(session=single_thread_session(path, "the Piper voice"), config=config)
 
 
 class TtsPool:

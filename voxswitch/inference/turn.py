@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import onnxruntime
 
-from voxswitch.errors import BadInputError, ModelError
+from voxswitch.errors import BadInputError
+from voxswitch.inference.onnx import single_thread_session
 from voxswitch.inference.threads import ThreadBudget
 from voxswitch.inference.workers import Job, WorkerPool
 
@@ -43,20 +44,6 @@ def last_window(audio: np.ndarray) -> np.ndarray:
     if audio.size >= _WINDOW_SAMPLES:
         return audio[-_WINDOW_SAMPLES:]
     return np.pad(audio, (_WINDOW_SAMPLES - audio.size, 0))
-
-
-def load_session(path: Path) -> onnxruntime.InferenceSession:
-    opts = onnxruntime.SessionOptions()
-    opts.intra_op_num_threads = 1  # the budget's rule: one core per call
-    opts.inter_op_num_threads = 1
-    opts.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
-    opts.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-    try:
-        return onnxruntime.InferenceSession(
-            str(path), sess_options=opts, providers=["CPUExecutionProvider"]
-        )
-    except Exception as e:  # onnxruntime raises its own untyped errors
-        raise ModelError(f"cannot load the smart-turn model {path}: {e}") from e
 
 
 class SmartTurnPool:
@@ -88,7 +75,8 @@ class SmartTurnPool:
 
     @classmethod
     def load(cls, path: Path, budget: ThreadBudget, *, queue_depth: int) -> SmartTurnPool:
-        pool = cls(load_session(path), budget, queue_depth=queue_depth)
+        session = single_thread_session(path, "the smart-turn model")
+        pool = cls(session, budget, queue_depth=queue_depth)
         pool._probability(np.zeros(SAMPLE_RATE, dtype=np.float32))  # allocate buffers now
         return pool
 

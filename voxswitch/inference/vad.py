@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import onnxruntime
 
-from voxswitch.errors import BadInputError, ModelError
+from voxswitch.errors import BadInputError
+from voxswitch.inference.onnx import single_thread_session
 from voxswitch.inference.workers import Job, WorkerPool
 
 log = logging.getLogger(__name__)
@@ -114,16 +115,8 @@ def split_batch(
 
 
 def load_silero(path: Path) -> onnxruntime.InferenceSession:
-    opts = onnxruntime.SessionOptions()
     # One thread per call: batching, not intra-op threads, is how VAD scales.
-    opts.intra_op_num_threads = 1
-    opts.inter_op_num_threads = 1
-    try:
-        return onnxruntime.InferenceSession(
-            str(path), sess_options=opts, providers=["CPUExecutionProvider"]
-        )
-    except Exception as e:  # onnxruntime raises its own untyped errors
-        raise ModelError(f"cannot load Silero VAD from {path}: {e}") from e
+    return single_thread_session(path, "Silero VAD")
 
 
 class VadPool:
