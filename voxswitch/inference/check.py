@@ -1,9 +1,9 @@
 """``voxswitch models``: load every model, run each once for real, print what it costs.
 
-TTS speaks a sentence, STT hears it back, the LLM answers the transcript, and
-the VAD scores the audio; then the two batching decisions (VAD across
-sessions, Whisper across sessions) are measured single against batched on
-this machine. Exit code 0 only if every step worked.
+TTS speaks a sentence, STT hears it back, the LLM answers the transcript, the
+VAD scores the audio and the (optional) smart-turn model judges it finished;
+then the two batching decisions (VAD across sessions, Whisper across sessions)
+are measured single against batched on this machine. Exit code 0 only if every step worked.
 """
 
 from __future__ import annotations
@@ -119,6 +119,19 @@ async def _check(settings: Settings, out: list[Row]) -> Pools:
             ok=max(confidences) > settings.vad_confidence,
         )
     )
+    if pools.turn is not None:
+        started = time.monotonic()
+        finished = await pools.turn.probability(
+            "check", np.frombuffer(pcm16k, dtype=np.int16).astype(np.float32) / 32768.0
+        )
+        out.append(
+            Row(
+                "TURN the sentence",
+                time.monotonic() - started,
+                f"finished with probability {finished:.2f} (smart-turn)",
+                ok=finished > 0.5,
+            )
+        )
     await asyncio.to_thread(_measure_batching, pools, pcm16k, out)
     return pools
 
@@ -156,7 +169,9 @@ def run_model_check(settings: Settings) -> int:
     async def main() -> None:
         pools = None
         try:
-            pools = await _check(settings, rows)
+            # Every model, the optional smart-turn one included.
+            every_model = settings.model_copy(update={"turn_detection": "smart-turn"})
+            pools = await _check(every_model, rows)
         finally:
             if pools is not None:
                 await pools.aclose()

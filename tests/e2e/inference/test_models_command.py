@@ -21,7 +21,13 @@ def test_models_command_runs_each_model_and_prints_the_table():
     )
     print(done.stdout)
     assert done.returncode == 0, done.stderr[-2000:]
-    for step in ("load all models", "TTS  one sentence", "STT  that sentence", "LLM  reply"):
+    for step in (
+        "load all models",
+        "TTS  one sentence",
+        "STT  that sentence",
+        "LLM  reply",
+        "TURN the sentence",
+    ):
         assert step in done.stdout, step
     # Both batching decisions are measured, single against batched.
     for step in ("VAD  batch of 1", "VAD  batch of 64", "STT  batch of 1", "STT  batch of 4"):
