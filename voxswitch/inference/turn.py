@@ -10,7 +10,6 @@ caller stop. Only loaded with ``--turn-detection smart-turn``.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Hashable
 from pathlib import Path
 
@@ -21,8 +20,6 @@ from voxswitch.errors import BadInputError
 from voxswitch.inference.onnx import single_thread_session
 from voxswitch.inference.threads import ThreadBudget
 from voxswitch.inference.workers import Job, WorkerPool
-
-log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16000
 WINDOW_SECONDS = 8  # the model sees the last 8 s, zero-padded in front when shorter
@@ -86,8 +83,8 @@ class SmartTurnPool:
 
     def _probability(self, audio: np.ndarray) -> float:
         log_mel = self._features(last_window(audio), do_normalize=True)
-        (out,) = self._session.run(None, {"input_features": log_mel[np.newaxis, ...]})[:1]
-        return float(np.asarray(out).reshape(-1)[0])
+        outputs = self._session.run(None, {"input_features": log_mel[np.newaxis, ...]})
+        return float(np.asarray(outputs[0]).reshape(-1)[0])  # a sigmoid, shape (1, 1)
 
     def _run(self, _worker: int, jobs: list[Job[np.ndarray]]) -> None:
         (job,) = jobs
