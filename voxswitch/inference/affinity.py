@@ -4,8 +4,8 @@ llama.cpp reuses the longest token prefix its KV cache shares with the new
 prompt. A voice conversation's next prompt is its previous prompt plus the
 reply and one new user line, so on the instance that served the session last
 only those few tokens need evaluating; on any other instance the whole history
-does (measured on 2 cores with five-turn conversations: time to first token
-≈ 0.5 s against ≈ 0.04 s with the history cached). So a reply goes back to its
+does (measured on 2 cores, one caller, five-turn conversations: mean time to
+first token 0.47 s spread over instances, 0.16 s back on its own). So a reply goes back to its
 session's last instance when that one is free, and otherwise to the free
 instance used longest ago, which keeps other sessions' caches alive longest.
 Every instance's cache also starts with the system prompt (the warm-up), so a
